@@ -5871,13 +5871,21 @@ fn twenty_ninth_round_words_from_fresh29_and_the_read_probes() {
             T,
             Scope::Destination,
         ),
-        // An allowance is a rate limit, whatever the enhanced code.
+        // An allowance is a rate limit.
+        (
+            "550 5.7.1 Daily sending allowance for smtp-user shop01 used up",
+            S::MailFrom,
+            C::RateLimited,
+            P,
+            Scope::Destination,
+        ),
+        // Guard: under a recipient-count code the same words give way to the code.
         (
             "452 4.5.3 Your host has exceeded its daily message allowance",
             S::RcptTo,
-            C::RateLimited,
+            C::TooManyRecipients,
             T,
-            Scope::Destination,
+            Scope::Message,
         ),
         // A spam verdict without the word "spam".
         (
@@ -5887,10 +5895,10 @@ fn twenty_ninth_round_words_from_fresh29_and_the_read_probes() {
             P,
             Scope::Message,
         ),
-        // Reputation said as standing or abuse reports.
+        // Reputation said as low trust or abuse reports.
         (
-            "554 5.7.1 Sending domain has low standing with us",
-            S::MailFrom,
+            "554 5.7.1 Message refused: sending domain has low trust with our filter",
+            S::DataEnd,
             C::Reputation,
             P,
             Scope::Destination,

@@ -59,7 +59,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("greylisting", C::Greylisted,
           "greylisting (postgrey, milter-greylist, sqlgrey, greylistd, Exim/Rspamd greylisting): retry after the server's delay")
-            .t(&["know you yet", "first contact", "properly configured server will retry", "waiting period", "you are new here", "tuple not seen", "greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not", "not yet known here", "first delivery attempt", "first-time sender", "first time sender", "has not retried", "temporary envelope failure", "triplet", "not been seen before", "legitimate senders retry", "legitimate servers retry", "legitimate mail servers retry", "sender/recipient/ip combination",
+            .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not", "not yet known here", "first delivery attempt", "first-time sender", "first time sender", "has not retried", "temporary envelope failure", "triplet",
                  "liste grise", "lista gris", "lista cinza", "lista grigia", "graue liste", "grauen liste", "grijze lijst", "szara lista", "szarej liście", "грейлист", "серый список", "сером списке", "グレイリスト", "グレーリスト", "グレイリスティング", "グレーリスティング", "灰名单"]),
     );
     v.push(
@@ -98,16 +98,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.too_many_connections", C::TooManyConnections,
           "too many concurrent connections from our IP (Postfix, Exim, Sendmail, Cisco, Mimecast, Comcast, Orange OFR_104/OFR004_104 wording)")
-            .t(&["max conn per", "max conns per", "concurrency cap", "too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
+            .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
                  "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached", "{ip|per-ip|per ip|client} connection limit",
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions", "eşzamanlı bağlantı",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
                  "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多", "maximum connections exceeded", "maximum connections reached", "excessive connections", "out of connection slots", "no {free |available |}connection slots",
                  "zu viele {gleichzeitige|parallele} verbindungen", "слишком много одновременных {подключений|соединений}", "количество одновременных {подключений|соединений}",
-                 "zbyt wiele połączeń", "za dużo połączeń", "jednoczesnych połączeń", "同時接続数", "并发连接数",
-                 // the same cap said without "connection": simultaneous conns, parallel deliveries, sessions at once
-                 "simultaneous conns", "parallel deliveries", "sessions from you at once", "connections from you at once", "concurrency exceeded", "connection slots {exhausted|full|used up}"])
+                 "zbyt wiele połączeń", "za dużo połączeń", "jednoczesnych połączeń", "同時接続数", "并发连接数"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -195,7 +193,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             C::RateLimited,
             "rate limiting or throttling wording without a specific code",
         )
-        .t(&["volume cap", "send ceiling", "sending ceiling", "pace yourself", "msgs/min", "msgs/hour", "messages/min", 
+        .t(&[
             "rate limit*",
             "{hourly|daily} recipient limit",
             "ratelimit*",
@@ -216,7 +214,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "exceeded the rate",
             "daily relay quota",
             "sending quota",
-            "{send|relay} quota", "send limit {reached|hit}", "{email|mail|sending|send|message|monthly|daily|hourly} allowance {reached|exceeded|used up|exhausted}", "{hourly|daily|monthly} {message |sending |}allowance", "sending velocity", "submission velocity", "velocity exceeded", "{monthly|weekly|daily|hourly} {mail relay|relay|send|sending} limit",
+            "{send|relay} quota", "send limit {reached|hit}", "{email|mail|sending|send|message|monthly|daily|hourly} allowance {reached|exceeded|used up|exhausted}", "{monthly|weekly|daily|hourly} {mail relay|relay|send|sending} limit",
             "traffic quota",
             // German, Spanish, Portuguese, Italian, French, Dutch, Polish, Russian for "too many messages"
             "zu viele nachrichten", "zu viele e-mails", "zu viele mails", "demasiados mensajes", "demasiados correos", "mensagens demais",
@@ -430,14 +428,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.reputation", C::Reputation,
           "low IP or domain reputation (Gmail 5.7.1 low reputation, Microsoft 4.7.650 IP reputation, Cisco SenderBase, Mimecast, Proofpoint)")
-            .t(&["not yet trusted", "low standing", "history of unsolicited", "history of spam", "too many bounces from your {server|ip|host|network}", "reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
+            .t(&["reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
                  "bad reputation", "low reputation", "{domain|ip|ip address|server|host} has been associated with spam", "{appears|seems|suspected} to be an open relay", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
                  "too many complaints", "high complaint", "due to complaints", "because of complaints", "complaints about", "history of sending", "sending history", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",
                  "from an open relay", "track record", "domain standing", "ip standing", "sender standing", "abusive sending", "associated with abuse", "rated as untrusted", "untrusted by our", "untrusted sender*",
                  // a sending domain too young to be trusted, traffic from our network the receiver found suspicious
-                 "domain {was |}registered too recently", "domain is too new", "suspicious traffic from your {network|ip|ip address|server|host}", "observed suspicious traffic", "low trust", "abuse reports"])
+                 "domain {was |}registered too recently", "domain is too new", "suspicious traffic from your {network|ip|ip address|server|host}", "observed suspicious traffic"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -508,7 +506,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.too_many_recipients", C::TooManyRecipients,
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
             .t(TOO_MANY_RECIPIENTS)
-            .t(&["number of rcpt to commands", "rcpt to commands", "number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded",
+            .t(&["number of rcpt to commands", "number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded",
                  "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient", "max rcpt", "multiple to addresses", "only one to address", "only one to email", "only have one recipient",
                  "too many recipient address*", "too many {cc|bcc|to} recipients"])
             .scope(Scope::Message),
