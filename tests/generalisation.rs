@@ -388,7 +388,9 @@ fn system_kinds(file: &str) -> BTreeMap<String, String> {
 }
 
 /// Issue 14's targets on the held-out systems: category >= 90 %, scope >= 90 %,
-/// disposition >= 99 %. Not reached (`fresh29/`: 85.5 %, 82.3 %, 100 % on 62 rows,
+/// disposition >= 99 %. Not reached (`fresh30/`: 81.8 %, 72.7 %, 100 % on 33 rows,
+/// disposition reached but not category or scope;
+/// `fresh29/`: 85.5 %, 82.3 %, 100 % on 62 rows,
 /// disposition reached but not category or scope;
 /// `fresh28/`: 82.4 %, 80.2 %, 97.3 % on 222 rows;
 /// `fresh27/`: 84.6 %, 90.0 %, 99.8 % on 409 rows, scope and disposition reached but not
@@ -440,12 +442,12 @@ impl Floor {
     }
 }
 
-/// `fresh29/`'s one look (BENCHMARKS.md, "Twenty-eighth round"), at commit 8ed4860, against
-/// the adjudicated labels: 53 / 51 / 62 of 62.
+/// `fresh30/`'s one look (BENCHMARKS.md, "Twenty-ninth round"), at commit b649a4d, against
+/// the adjudicated labels: 27 / 24 / 33 of 33.
 const HELDOUT_FLOOR: Floor = Floor {
-    cat: 0,
-    scope: 0,
-    disp: 0,
+    cat: 27,
+    scope: 24,
+    disp: 33,
 };
 
 /// The probe sets (tests/data/probes: replies written to find blind spots, not real, so
@@ -468,33 +470,33 @@ fn probes_keep_their_figures() {
         (
             "probe2.jsonl",
             Floor {
-                cat: 225,
-                scope: 232,
+                cat: 229,
+                scope: 235,
                 disp: 270,
             },
         ),
         (
             "probe3.jsonl",
             Floor {
-                cat: 0,
-                scope: 0,
-                disp: 0,
+                cat: 271,
+                scope: 244,
+                disp: 284,
             },
         ),
         (
             "probe4.jsonl",
             Floor {
-                cat: 0,
-                scope: 0,
-                disp: 0,
+                cat: 224,
+                scope: 216,
+                disp: 277,
             },
         ),
         (
             "probe5.jsonl",
             Floor {
-                cat: 0,
-                scope: 0,
-                disp: 0,
+                cat: 279,
+                scope: 273,
+                disp: 307,
             },
         ),
     ] {
