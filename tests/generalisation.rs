@@ -453,8 +453,9 @@ const HELDOUT_FLOOR: Floor = Floor {
 /// The probe sets (tests/data/probes: replies written to find blind spots, not real, so
 /// never a held-out figure), scored as the corpus is: `probe1` was read and rules were
 /// written from it; nobody read `probe2`, which shows whether that vocabulary carries over
-/// to another writer's wording. Each is held at its figures on the twenty-eighth round's
-/// final tree (BENCHMARKS.md, "Twenty-eighth round"); `-- --nocapture` prints them.
+/// to another writer's wording. Likewise in the twenty-ninth round `probe3` and `probe5`
+/// were read and `probe4` was not. Each is held at its figures on the twenty-ninth round's
+/// final tree (BENCHMARKS.md, "Twenty-ninth round"); `-- --nocapture` prints them.
 #[test]
 fn probes_keep_their_figures() {
     let c = Classifier::builtin();
