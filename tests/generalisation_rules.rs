@@ -422,10 +422,16 @@ fn explain_says_when_a_tie_decided() {
         UserRule::new("user.light", Category::ServerError)
             .words(["scan"])
             .evidence(Evidence::Wording),
+        UserRule::new("user.lighter", Category::ServerError)
+            .words(["unable"])
+            .evidence(Evidence::VagueWording),
     ])
     .expect("valid rules");
     let e = c.explain_text("451 Unable to scan encrypted archive", Stage::DataEnd);
     assert_eq!(e.classification.rule, "user.heavy");
-    assert!(e.reason.contains("outweighs user.light"), "{}", e.reason);
+    assert!(e.reason.contains("outweighs user.light "), "{}", e.reason);
     assert!(!e.reason.contains("ties with"), "{}", e.reason);
+    // Each other cause is named once, by its heaviest rule; `considered` keeps them all.
+    assert!(!e.reason.contains("user.lighter"), "{}", e.reason);
+    assert!(e.considered.iter().any(|x| x.rule == "user.lighter"));
 }

@@ -966,11 +966,19 @@ impl Classifier {
                 r.id
             ),
             (Some(w), Some(r)) => {
+                // Each other cause once, by its heaviest rule (`considered` lists a cause's
+                // rules heaviest first).
                 let other = |tied: bool| -> Vec<String> {
+                    let mut seen: Vec<Category> = Vec::new();
                     considered
                         .iter()
                         .filter(|(_, c)| {
                             c.category != r.category && (c.category_score >= w.score) == tied
+                        })
+                        .filter(|(_, c)| {
+                            let first = !seen.contains(&c.category);
+                            seen.push(c.category);
+                            first
                         })
                         .map(|(_, c)| format!("{} ({}, {})", c.rule, c.category, c.category_score))
                         .collect()

@@ -377,7 +377,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("dnsbl.listed", C::Blocklisted,
           "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
-            .t(&["on the dbl", "is on the dbl", "blocked using", "blacklist*", "blackhol*",
+            .t(&["on the dbl", "blocked using", "blacklist*", "blackhol*",
                  // Spanish/Portuguese, Italian, French, German, Dutch, Polish, Russian for "black list"
                  "lista negra", "lista nera", "liste noire", "schwarze liste", "schwarzen liste", "zwarte lijst", "czarna lista", "czarnej liście", "czarnej liscie",
                  "*ерный список", "*ёрный список", "*ерном списке", "*ёрном списке",
