@@ -5925,6 +5925,14 @@ fn twenty_ninth_round_words_from_fresh29_and_the_read_probes() {
             T,
             Scope::Connection,
         ),
+        // OpenSSL's function name runs on past the phrase ("ssl3_*").
+        (
+            "421 4.7.0 SSL3_GET_RECORD:wrong version number, closing",
+            S::Unknown,
+            C::TlsFailed,
+            T,
+            Scope::Connection,
+        ),
         // Greylisting said as a sender not seen before.
         (
             "451 4.7.1 Your server has not been seen before, retry in 2 minutes",

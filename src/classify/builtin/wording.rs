@@ -83,7 +83,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             C::SenderAuthentication,
             "DMARC, SPF, DKIM, ARC or Sender ID failures",
         )
-        .t(&["published sender records", 
+        .t(&[
+            "published sender records",
             "dmarc",
             "spf",
             "openspf",
@@ -204,8 +205,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.sender_rejected", C::SenderRejected,
           "the envelope sender is refused (Postfix 'Sender address rejected: Domain not found' and its other words about the address itself, Exim sender verify, Exchange SenderFilterAgent)")
-            .t(&["null sender not accepted", "null sender is not accepted", // Postfix's frame followed by words about the sender address itself: the address's own fault, not another cause
+            .t(&[// Postfix's frame followed by words about the sender address itself: the address's own fault, not another cause
                  "sender address rejected: {domain|undeliverable|unverified|mailbox|user|unknown|not found|address|account}",
+                 "null sender not accepted", "null sender is not accepted",
                  "sender rejected", "sender unknown", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
                  "sender verification failed", "unroutable sender", "unrouteable sender", "sender address does not exist", "from: domain is invalid",
                  "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "sender suppressed", "envelope sender", "return-path",
@@ -520,7 +522,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             C::TlsFailed,
             "the TLS negotiation or certificate check failed",
         )
-        .t(&["client certificate was rejected", "ssl3_", 
+        .t(&[
+            "client certificate was rejected",
+            "ssl3_*",
             "tls negotiation failed",
             "tls 1.0",
             "tls 1.1",
@@ -951,7 +955,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["{not|does not|doesn't|don't|won't|cannot} accept mail from your {host|server|ip}",
                  "not accept {email|messages} from your {host|server|ip}"])
             .scope(Scope::Destination),
-    );    // The twenty-ninth round's words from written probes and the retired fresh29/: plain
+    );
+    // The twenty-ninth round's words from written probes and the retired fresh29/: plain
     // wording (weight 65), declared last, so that a blocklisting, a reputation verdict or a
     // destination-level rate limit outweighs them and a named cause of equal weight declared
     // earlier wins the tie (a review found them overriding such causes in the destination
