@@ -977,7 +977,9 @@ impl Classifier {
                         })
                         .filter(|(_, c)| {
                             let first = !seen.contains(&c.category);
-                            seen.push(c.category);
+                            if first {
+                                seen.push(c.category);
+                            }
                             first
                         })
                         .map(|(_, c)| format!("{} ({}, {})", c.rule, c.category, c.category_score))

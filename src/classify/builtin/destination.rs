@@ -274,15 +274,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
         .scope(Scope::Destination),
     );
     v.push(
-        r("text.rate_limited_other_languages", C::RateLimited,
-          "a sending limit said in Russian, Japanese, Chinese, German, French, Spanish, Portuguese, Italian, Polish or Dutch: weighed as plain wording, not destination-level, and never against a size, mailbox-quota or recipient-count enhanced code (a 'limite d'envoi' of 50 recipients per message under a 4.5.3 is a recipient limit); the English rule takes no such veto, since real servers do put their rate limits under 4.2.2, 4.3.1 and 4.5.3 (with the veto the tuning files break 9 rows and fix 1), while these words come from written probes, not from real replies")
-            .t(&["лимит отправки", "лимит на отправку", "送信数", "送信制限", "送信上限", "发送数量", "发信数量", "sendelimit", "versandlimit", "limite d'envoi", "quota d'envoi",
-                 "límite de envío", "limite de envio", "limite di invio", "limit wysyłki", "limit wysylki", "verzendlimiet"])
-            .enh("!*.2.2 !*.3.1 !*.3.4 !*.5.3")
-            .scope(Scope::Destination)
-            .ev(Evidence::Wording),
-    );
-    v.push(
         r("netease.reputation", C::Reputation,
           "NetEase 163/126 HL:REP / HL:MEP: our IP's sending behaviour or reputation is poor (NetEase help pages)")
             .t(&["hl:rep", "hl:mep"])
@@ -437,14 +428,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  // a sending domain too young to be trusted, traffic from our network the receiver found suspicious
                  "domain {was |}registered too recently", "domain is too new", "suspicious traffic from your {network|ip|ip address|server|host}", "observed suspicious traffic"])
             .scope(Scope::Destination),
-    );
-    v.push(
-        r("text.reputation_other_languages", C::Reputation,
-          "low reputation said in French, Spanish, Portuguese, Italian, Polish, Dutch, Russian, Chinese or Japanese: weighed as plain wording, not destination-level, and never against an unknown-user or bad-address enhanced code (a 5.1.1 that asks us to protect our reputation by removing the address is an unknown user); the English rule stays destination-level without the veto, which real replies back (with it the tuning files lose a row), while these words come from written probes")
-            .t(&["réputation", "reputación", "reputação", "reputazione", "reputacja", "reputatie", "репутац", "*信誉", "*信譽", "*声誉", "レピュテーション"])
-            .enh("!*.1.0 !*.1.1 !*.1.2 !*.1.3 !*.1.6 !*.1.10")
-            .scope(Scope::Destination)
-            .ev(Evidence::Wording),
     );
     v.push(
         r("text.client_host_policy", C::Policy,

@@ -970,16 +970,19 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.rate_limited_wording", C::RateLimited,
-          "a sending limit said as a cap, a ceiling, an allowance, a velocity or messages per minute: plain wording, never against a mailbox-status, mailbox-quota, size or recipient-count enhanced code (a per-mailbox rate under a 4.2.1 must not hold the destination)")
-            .t(&["volume cap", "send ceiling", "sending ceiling", "pace yourself", "msgs/min", "msgs/hour", "messages/min", "{hourly|daily|monthly} {message |sending |}allowance",
+          "a sending limit said as a cap, a ceiling, an allowance, a velocity or messages per minute, or in Russian, Japanese, Chinese, German, French, Spanish, Portuguese, Italian, Polish or Dutch: words from written probes, so plain wording, never against a mailbox-status, mailbox-quota, size or recipient-count enhanced code (a per-mailbox rate under a 4.2.1 must not hold the destination; a 'limite d'envoi' of 50 recipients per message under a 4.5.3 is a recipient limit); the English rule text.rate_limited takes no such veto, since real servers do put their rate limits under 4.2.2, 4.3.1 and 4.5.3 (with the veto the tuning files break 9 rows and fix 1)")
+            .t(&["лимит отправки", "лимит на отправку", "送信数", "送信制限", "送信上限", "发送数量", "发信数量", "sendelimit", "versandlimit", "limite d'envoi", "quota d'envoi",
+                 "límite de envío", "limite de envio", "limite di invio", "limit wysyłki", "limit wysylki", "verzendlimiet",
+                 "volume cap", "send ceiling", "sending ceiling", "pace yourself", "msgs/min", "msgs/hour", "messages/min", "{hourly|daily|monthly} {message |sending |}allowance",
                  "sending velocity", "submission velocity", "velocity exceeded"])
             .enh("!*.2.0 !*.2.1 !*.2.2 !*.3.1 !*.3.4 !*.5.3")
             .scope(Scope::Destination),
     );
     v.push(
         r("text.reputation_wording", C::Reputation,
-          "our host's or domain's standing said without 'reputation': low trust, an IP not yet trusted, a history of unsolicited mail, excessive abuse reports, too many bounces from our server; plain wording, never against an unknown-user or bad-address enhanced code")
-            .t(&["has low trust", "{ip|host|server|network} {is |}not yet trusted", "history of unsolicited", "{excessive|too many} abuse reports",
+          "our host's or domain's standing said without the English 'reputation' (low trust, an IP not yet trusted, a history of unsolicited mail, excessive abuse reports, too many bounces from our server) or said in French, Spanish, Portuguese, Italian, Polish, Dutch, Russian, Chinese or Japanese: words from written probes, so plain wording, never against an unknown-user or bad-address enhanced code (a 5.1.1 that asks us to protect our reputation by removing the address is an unknown user); the English rule text.reputation stays destination-level without the veto, which real replies back (with it the tuning files lose a row)")
+            .t(&["réputation", "reputación", "reputação", "reputazione", "reputacja", "reputatie", "репутац", "*信誉", "*信譽", "*声誉", "レピュテーション",
+                 "has low trust", "{ip|host|server|network} {is |}not yet trusted", "history of unsolicited", "{excessive|too many} abuse reports",
                  "too many bounces from your {server|ip|host|network}"])
             .enh("!*.1.0 !*.1.1 !*.1.2 !*.1.3 !*.1.6 !*.1.10")
             .scope(Scope::Destination),
