@@ -236,7 +236,10 @@ impl Classifier {
         }
         let joined = joined_text(reply);
         let (enh, inner) = live_codes(reply, &joined);
-        let c = self.decide(Some(code), enh, stage, &joined);
+        let mut c = self.decide(Some(code), enh, stage, &joined);
+        if stage == Stage::DataEnd {
+            c = one_recipients_data_end(c, reply.text_lines().next().unwrap_or_default());
+        }
         if reply.has_mixed_codes() {
             return mixed_codes(c, code);
         }
@@ -1128,7 +1131,7 @@ fn score_of(max: u16, kinds: u16) -> (u16, bool) {
 ///   the transaction's, so about this message.
 /// - A `421` closes the transmission channel (RFC 5321 §3.8): a verdict about a
 ///   recipient, or a stage-scoped one about a message, becomes one about the
-///   connection, except a throttle of one recipient (it stays that recipient's) and a
+///   connection, except a throttle or a concurrency limit of one recipient (it stays that recipient's) and a
 ///   cause that is the message's own (content, size, sender, authentication, recipient
 ///   count, a throttle of this message), which stays the message's.
 fn scope_of(r: &Rule, code: Option<ReplyCode>, stage: Stage) -> Scope {
@@ -1184,15 +1187,52 @@ fn scope_for(
     let message_cause = scope == Scope::Message && !stage_scoped && category != Category::Policy;
     if code == Some(ReplyCode::SERVICE_NOT_AVAILABLE)
         && matches!(scope, Scope::Recipient | Scope::Message)
-        // A per-recipient throttle or a greylisting (kept per sender, recipient and
-        // client) holds the recipient, not every recipient on the connection.
-        && !(matches!(category, Category::RateLimited | Category::Greylisted)
-            && scope == Scope::Recipient)
+        // A per-recipient throttle, a greylisting (kept per sender, recipient and
+        // client) or a limit on one mailbox's concurrent deliveries holds the
+        // recipient, not every recipient on the connection.
+        && !(matches!(
+            category,
+            Category::RateLimited | Category::Greylisted | Category::TooManyConnections
+        ) && scope == Scope::Recipient)
         && !message_cause
     {
         scope = Scope::Connection;
     }
     scope
+}
+
+/// A reply to the end of the data whose text opens with one recipient's address
+/// (`450 4.3.0 <user@example.org> System resource problem`) is that recipient's
+/// result, as LMTP gives one reply per recipient after the data (RFC 2033 §4.2) and a
+/// server checking recipients at the end of the data names the one it refuses: a cause
+/// that names nothing of its own (a server or protocol error, a policy refusal, a
+/// network or DNS failure, no rule at all) is that recipient's, not the whole
+/// message's. A cause that is the message's own (its content, size, sender) stays the
+/// message's, and a `421`'s connection scope stands.
+fn one_recipients_data_end(mut c: Classification, first_line: &[u8]) -> Classification {
+    let names_recipient = first_line.first() == Some(&b'<')
+        && first_line
+            .iter()
+            .position(|&b| b == b'>')
+            .is_some_and(|end| first_line.get(1..end).is_some_and(|a| a.contains(&b'@') && !a.contains(&b' ')));
+    if names_recipient
+        && c.scope == Scope::Message
+        && matches!(
+            c.category,
+            Some(
+                Category::ServerError
+                    | Category::Protocol
+                    | Category::Policy
+                    | Category::Network
+                    | Category::Dns
+                    | Category::ServiceUnavailable
+                    | Category::Other
+            )
+        )
+    {
+        c.scope = Scope::Recipient;
+    }
+    c
 }
 
 /// What the classifier reads from a live (non-positive) reply: its code, its enhanced

@@ -378,6 +378,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "relaying not allowed",
             "relay not allowed",
             "we do not relay",
+            // the percent hack (user%host@domain), a relaying trick servers refuse by name
+            "percent hack", "%-hack", "{\"%\"|'%'|%} {character|sign} {disallowed|not allowed}",
             "not allowed to relay",
             "isn't allowed to relay",
             "unable to relay",
@@ -897,6 +899,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Message),
     );
     v.push(
+        r("text.bad_parameter", C::Protocol,
+          "a MAIL or RCPT parameter the server could not parse ('Bad message size syntax', an invalid SIZE= value): a syntax fault in our command, not a message too big; its longer phrase holds back the size rule's 'message size' inside it")
+            .t(&["{bad|invalid|malformed} {message size|size} {syntax|parameter|value|argument}", "size parameter {syntax|invalid|malformed}"])
+            .scope(Scope::Message),
+    );
+    v.push(
         r(
             "text.protocol",
             C::Protocol,
@@ -983,9 +991,18 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "our host's or domain's standing said without the English 'reputation' (low trust, an IP not yet trusted, a history of unsolicited mail, excessive abuse reports, too many bounces from our server) or said in French, Spanish, Portuguese, Italian, Polish, Dutch, Russian, Chinese or Japanese: words from written probes, so plain wording, never against an unknown-user or bad-address enhanced code (a 5.1.1 that asks us to protect our reputation by removing the address is an unknown user); the English rule text.reputation stays destination-level without the veto, which real replies back (with it the tuning files lose a row)")
             .t(&["réputation", "reputación", "reputação", "reputazione", "reputacja", "reputatie", "репутац", "*信誉", "*信譽", "*声誉", "レピュテーション",
                  "has low trust", "{ip|host|server|network} {is |}not yet trusted", "history of unsolicited", "{excessive|too many} abuse reports",
-                 "too many bounces from your {server|ip|host|network}"])
+                 "too many bounces from your {server|ip|host|network}", "too many {users unknown|unknown users} from {this|your} {ip|host}"])
             .enh("!*.1.0 !*.1.1 !*.1.2 !*.1.3 !*.1.6 !*.1.10")
             .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.mailbox_concurrency", C::TooManyConnections,
+          "a limit on deliveries running at once to one mailbox (an LMTP server's per-user concurrency: 'Too many concurrent deliveries for user'): the recipient waits, not the destination; its longer phrases hold back the connection-limit rule's 'too many concurrent' and 'concurrency limit' inside them, declared before the plain connection-limit wording, whose 'parallel deliveries' it holds, so it wins that tie, and as plain wording it loses to any named cause of the destination tier")
+            .t(&["{concurrent|parallel|simultaneous} deliveries {for|to} {this |the |}{user|mailbox|recipient}",
+                 "too many {concurrent|parallel|simultaneous} deliveries {for|to} {this |the |}{user|mailbox|recipient}",
+                 "too many {concurrent|simultaneous} connections {for|to} {this|the} {user|mailbox}",
+                 "{mailbox|user|recipient|per-user|per-mailbox|per-recipient} concurrency limit"])
+            .scope(Scope::Recipient),
     );
     v.push(
         r("text.too_many_connections_wording", C::TooManyConnections,
