@@ -5991,3 +5991,116 @@ fn twenty_ninth_round_words_from_fresh29_and_the_read_probes() {
         ),
     ]);
 }
+
+/// The thirtieth round's words from the retired `fresh30/`, and two scopes a user relies
+/// on: a reply to the end of the data that opens with one recipient's address is that
+/// recipient's (LMTP answers each recipient after the data), and a limit on one mailbox's
+/// concurrent deliveries holds that recipient, not the destination. Every case gives
+/// another verdict on 0e415f2 (the previous main) except the marked guards.
+#[test]
+fn thirtieth_round_words_from_fresh30_and_one_recipients_scopes() {
+    check_scoped(&[
+        // "Back off" asks us to slow down: a rate limit, whatever else the line says.
+        (
+            "421 Too much load, please back off",
+            S::RcptTo,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "421 4.7.0 too many errors, please back off",
+            S::Greeting,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        // Unknown users counted against our host are a verdict on it, not on this
+        // recipient, even inside Postfix's recipient frame.
+        (
+            "550 5.7.1 <user@example.org>: Recipient address rejected: Too many users unknown from this host",
+            S::RcptTo,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // The percent hack is a relaying trick.
+        (
+            "553 5.7.1 \"%\" character disallowed in recipients",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "553 Percent hack not allowed here",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        // A SIZE parameter the server cannot parse is our syntax, not a message too big.
+        (
+            "501 Invalid message size parameter",
+            S::MailFrom,
+            C::Protocol,
+            P,
+            Scope::Message,
+        ),
+        // Guard: a size over the limit stays a message too big.
+        (
+            "552 5.3.4 Message size exceeds fixed limit",
+            S::DataEnd,
+            C::MessageTooBig,
+            P,
+            Scope::Message,
+        ),
+        // An LMTP-style reply after the data naming one recipient is that recipient's.
+        (
+            "451 4.3.0 <user@example.org> Temporary internal error",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Recipient,
+        ),
+        // Guard: without the address the same error is this message's.
+        (
+            "451 4.3.0 Temporary internal error",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        // Guard: the message's own cause stays the message's.
+        (
+            "550 5.7.1 <user@example.org> Message rejected as spam",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        // One mailbox's concurrent deliveries: that recipient waits, also under a 421.
+        (
+            "451 4.3.0 <user@example.org> Too many concurrent deliveries for user",
+            S::DataEnd,
+            C::TooManyConnections,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "421 4.7.1 Too many concurrent connections to this mailbox",
+            S::RcptTo,
+            C::TooManyConnections,
+            T,
+            Scope::Recipient,
+        ),
+        // Guard: concurrency from our IP holds the destination.
+        (
+            "421 4.7.0 Too many concurrent connections from your IP",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+    ]);
+}

@@ -1214,7 +1214,11 @@ fn one_recipients_data_end(mut c: Classification, first_line: &[u8]) -> Classifi
         && first_line
             .iter()
             .position(|&b| b == b'>')
-            .is_some_and(|end| first_line.get(1..end).is_some_and(|a| a.contains(&b'@') && !a.contains(&b' ')));
+            .is_some_and(|end| {
+                first_line
+                    .get(1..end)
+                    .is_some_and(|a| a.contains(&b'@') && !a.contains(&b' '))
+            });
     if names_recipient
         && c.scope == Scope::Message
         && matches!(

@@ -999,8 +999,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.mailbox_concurrency", C::TooManyConnections,
           "a limit on deliveries running at once to one mailbox (an LMTP server's per-user concurrency: 'Too many concurrent deliveries for user'): the recipient waits, not the destination; its longer phrases hold back the connection-limit rule's 'too many concurrent' and 'concurrency limit' inside them, declared before the plain connection-limit wording, whose 'parallel deliveries' it holds, so it wins that tie, and as plain wording it loses to any named cause of the destination tier")
             .t(&["{concurrent|parallel|simultaneous} deliveries {for|to} {this |the |}{user|mailbox|recipient}",
-                 "too many {concurrent|parallel|simultaneous} deliveries {for|to} {this |the |}{user|mailbox|recipient}",
-                 "too many {concurrent|simultaneous} connections {for|to} {this|the} {user|mailbox}",
+                 "too many concurrent deliveries {for|to} {this |the |}{user|mailbox|recipient}", "too many {parallel|simultaneous} deliveries {for|to} this mailbox",
+                 "too many {concurrent|simultaneous} connections to this mailbox",
                  "{mailbox|user|recipient|per-user|per-mailbox|per-recipient} concurrency limit"])
             .scope(Scope::Recipient),
     );
