@@ -6071,6 +6071,22 @@ fn thirtieth_round_words_from_fresh30_and_one_recipients_scopes() {
             T,
             Scope::Message,
         ),
+        // Guard: a role address first is not the recipient's result.
+        (
+            "451 4.3.0 <postmaster@example.org> Temporary internal error, write to this address",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        // Guard: a temporary shutdown that asks us to back off is still a shutdown.
+        (
+            "421 4.3.2 Service shutting down for maintenance, please back off",
+            S::Greeting,
+            C::ServiceUnavailable,
+            T,
+            Scope::Connection,
+        ),
         // Guard: the message's own cause stays the message's.
         (
             "550 5.7.1 <user@example.org> Message rejected as spam",
@@ -6088,11 +6104,19 @@ fn thirtieth_round_words_from_fresh30_and_one_recipients_scopes() {
             Scope::Recipient,
         ),
         (
-            "421 4.7.1 Too many concurrent connections to this mailbox",
+            "421 4.7.1 Too many concurrent deliveries for this mailbox",
             S::RcptTo,
             C::TooManyConnections,
             T,
             Scope::Recipient,
+        ),
+        // Guard: a recipient's domain is not one mailbox.
+        (
+            "451 4.7.1 Too many concurrent deliveries to the recipient domain",
+            S::RcptTo,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
         ),
         // Guard: concurrency from our IP holds the destination.
         (

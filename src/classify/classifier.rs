@@ -1205,38 +1205,54 @@ fn scope_for(
 /// (`450 4.3.0 <user@example.org> System resource problem`) is that recipient's
 /// result, as LMTP gives one reply per recipient after the data (RFC 2033 §4.2) and a
 /// server checking recipients at the end of the data names the one it refuses: a cause
-/// that names nothing of its own (a server or protocol error, a policy refusal, a
-/// network or DNS failure, no rule at all) is that recipient's, not the whole
-/// message's. A cause that is the message's own (its content, size, sender) stays the
-/// message's, and a `421`'s connection scope stands.
+/// that names nothing of its own (a server error, a network or DNS failure, no rule at
+/// all) is that recipient's, not the whole message's. A refusal (policy, protocol), a
+/// cause that is the message's own (its content, size, sender, a loop) and an address
+/// that reads as another's ([`opens_with_one_recipient`]) stay the message's, and a
+/// `421`'s connection scope stands.
 fn one_recipients_data_end(mut c: Classification, first_line: &[u8]) -> Classification {
-    let names_recipient = first_line.first() == Some(&b'<')
-        && first_line
-            .iter()
-            .position(|&b| b == b'>')
-            .is_some_and(|end| {
-                first_line
-                    .get(1..end)
-                    .is_some_and(|a| a.contains(&b'@') && !a.contains(&b' '))
-            });
-    if names_recipient
-        && c.scope == Scope::Message
+    if c.scope == Scope::Message
         && matches!(
             c.category,
-            Some(
-                Category::ServerError
-                    | Category::Protocol
-                    | Category::Policy
-                    | Category::Network
-                    | Category::Dns
-                    | Category::ServiceUnavailable
-                    | Category::Other
-            )
+            Some(Category::ServerError | Category::Network | Category::Dns | Category::Other)
         )
+        && opens_with_one_recipient(first_line)
     {
         c.scope = Scope::Recipient;
     }
     c
+}
+
+/// Whether a line opens with one address in angle brackets that reads as a recipient's:
+/// not a role address (`postmaster`, `abuse`), no second address later, and no word
+/// saying the address is the sender's or a message's id.
+fn opens_with_one_recipient(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"<") else {
+        return false;
+    };
+    let Some(end) = rest.iter().position(|&b| b == b'>') else {
+        return false;
+    };
+    let (addr, after) = rest.split_at(end);
+    let Some(at) = addr.iter().position(|&b| b == b'@') else {
+        return false;
+    };
+    if addr.iter().any(u8::is_ascii_whitespace) {
+        return false;
+    }
+    let local = addr.get(..at).unwrap_or_default();
+    let role = [
+        &b"postmaster"[..],
+        b"abuse",
+        b"hostmaster",
+        b"mailer-daemon",
+    ]
+    .iter()
+    .any(|r| local.eq_ignore_ascii_case(r));
+    let says_other = [&b"sender"[..], b"from", b"message-id", b"message id", b"@"]
+        .iter()
+        .any(|w| after.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w)));
+    !role && !says_other
 }
 
 /// What the classifier reads from a live (non-positive) reply: its code, its enhanced

@@ -210,7 +210,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "too many recipients this hour", "sent to too many recipients", "received this hour",
             "excessive volume", "deferred due to excessive", "unexpected volume", "message per connection", "messages per connection", "messages per session",
             "message per session", "in past 24h*", "from your ip/network", "too many messages this hour", "sent too many", "frequency limit*", "volume limit*", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
-            "too quickly", "too fast", "slow down", "try again slower", "send slower", "please back off",
+            "too quickly", "too fast", "slow down", "try again slower", "send slower",
             "exceeded the rate",
             "daily relay quota",
             "sending quota",

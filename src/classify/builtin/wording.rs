@@ -379,7 +379,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "relay not allowed",
             "we do not relay",
             // the percent hack (user%host@domain), a relaying trick servers refuse by name
-            "percent hack", "%-hack", "{\"%\"|'%'|%} {character|sign} {disallowed|not allowed}",
+            "{percent |percent-|%-}hack",
             "not allowed to relay",
             "isn't allowed to relay",
             "unable to relay",
@@ -902,6 +902,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.bad_parameter", C::Protocol,
           "a MAIL or RCPT parameter the server could not parse ('Bad message size syntax', an invalid SIZE= value): a syntax fault in our command, not a message too big; its longer phrase holds back the size rule's 'message size' inside it")
             .t(&["{bad|invalid|malformed} {message size|size} {syntax|parameter|value|argument}", "size parameter {syntax|invalid|malformed}"])
+            .enh("!*.2.2 !*.2.3 !*.3.4")
             .scope(Scope::Message),
     );
     v.push(
@@ -996,12 +997,26 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Destination),
     );
     v.push(
+        r("text.percent_in_recipient", C::RelayDenied,
+          "a '%' refused in a recipient address ('\"%\" character disallowed in recipients'): the percent hack (user%host@domain) is a relaying trick; only at RCPT TO, where the address is a recipient")
+            .t(&["{\"%\"|'%'|%} {character|sign} {disallowed|not allowed}"])
+            .at(&[S::RcptTo]),
+    );
+    v.push(
+        r("text.back_off", C::RateLimited,
+          "a temporary reply that asks us to back off ('421 too many errors, please back off'): a request to slow down, as plain wording declared last, so any named cause of the same weight wins, and only on a 4xx, never against a mailbox-status, quota, storage, shutdown or recipient-count enhanced code")
+            .t(&["please back off", "please backoff"])
+            .codes("4xx")
+            .enh("!*.2.0 !*.2.1 !*.2.2 !*.3.1 !*.3.2 !*.3.4 !*.5.3")
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.mailbox_concurrency", C::TooManyConnections,
-          "a limit on deliveries running at once to one mailbox (an LMTP server's per-user concurrency: 'Too many concurrent deliveries for user'): the recipient waits, not the destination; its longer phrases hold back the connection-limit rule's 'too many concurrent' and 'concurrency limit' inside them, declared before the plain connection-limit wording, whose 'parallel deliveries' it holds, so it wins that tie, and as plain wording it loses to any named cause of the destination tier")
-            .t(&["{concurrent|parallel|simultaneous} deliveries {for|to} {this |the |}{user|mailbox|recipient}",
-                 "too many concurrent deliveries {for|to} {this |the |}{user|mailbox|recipient}", "too many {parallel|simultaneous} deliveries {for|to} this mailbox",
-                 "too many {concurrent|simultaneous} connections to this mailbox",
-                 "{mailbox|user|recipient|per-user|per-mailbox|per-recipient} concurrency limit"])
+          "a limit on deliveries running at once to one mailbox (an LMTP server's per-user concurrency: 'Too many concurrent deliveries for user'): the recipient waits, not the destination, so only once there is a recipient (RCPT TO on), and only for a user or mailbox, never a recipient's domain or server; its longer phrases hold back the connection-limit rule's 'too many concurrent' and 'concurrency limit' inside them, declared before the plain connection-limit wording, whose 'parallel deliveries' it holds, so it wins that tie, and as plain wording it loses to any named cause of the destination tier")
+            .t(&["{concurrent|parallel|simultaneous} deliveries {for|to} {this |}{user|mailbox}",
+                 "too many concurrent {lmtp |}deliveries {for|to} {this |}{user|mailbox}", "too many {parallel|simultaneous} deliveries {for|to} this mailbox",
+                 "{per-mailbox|mailbox} concurrency limit", "concurrent deliveries per mailbox"])
+            .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown])
             .scope(Scope::Recipient),
     );
     v.push(
