@@ -388,7 +388,9 @@ fn system_kinds(file: &str) -> BTreeMap<String, String> {
 }
 
 /// Issue 14's targets on the held-out systems: category >= 90 %, scope >= 90 %,
-/// disposition >= 99 %. Not reached (`fresh30/`: 81.8 %, 72.7 %, 100 % on 33 rows,
+/// disposition >= 99 %. Not reached (`fresh31/`: 84.4 %, 78.1 %, 100 % on 32 rows,
+/// disposition reached but not category or scope;
+/// `fresh30/`: 81.8 %, 72.7 %, 100 % on 33 rows,
 /// disposition reached but not category or scope;
 /// `fresh29/`: 85.5 %, 82.3 %, 100 % on 62 rows,
 /// disposition reached but not category or scope;
@@ -442,12 +444,12 @@ impl Floor {
     }
 }
 
-/// `fresh30/`'s one look (BENCHMARKS.md, "Twenty-ninth round"), at commit b649a4d, against
-/// the adjudicated labels: 27 / 24 / 33 of 33.
+/// `fresh31/`'s one look (BENCHMARKS.md, "Thirtieth round"), at commit e11dc94, against
+/// the adjudicated labels: 27 / 25 / 32 of 32.
 const HELDOUT_FLOOR: Floor = Floor {
     cat: 27,
-    scope: 24,
-    disp: 33,
+    scope: 25,
+    disp: 32,
 };
 
 /// The probe sets (tests/data/probes: replies written to find blind spots, not real, so
