@@ -6128,3 +6128,51 @@ fn thirtieth_round_words_from_fresh30_and_one_recipients_scopes() {
         ),
     ]);
 }
+
+/// The thirty-first round's words from the retired `fresh31/`. Every case gives another
+/// verdict on b2f197d (the previous main) except the marked guards.
+#[test]
+fn thirty_first_round_words_from_fresh31() {
+    check_scoped(&[
+        // A host that cannot receive mail now is unavailable, not throttling us.
+        (
+            "450 Cannot accept mail at this time",
+            S::Greeting,
+            C::ServiceUnavailable,
+            T,
+            Scope::Connection,
+        ),
+        // A receiver that cannot determine our address or host name refuses our host.
+        (
+            "421 4.7.0 Unable to determine your hostname",
+            S::Greeting,
+            C::Reputation,
+            T,
+            Scope::Destination,
+        ),
+        // A limit per IP is a rate limit on our host, even when it counts recipients.
+        (
+            "451 4.7.1 Recipient count exceeded our IP limit, try later",
+            S::RcptTo,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        // Guard: refusing mail from our IP "at this time" is still about our host.
+        (
+            "550 5.7.1 We cannot accept mail from your IP at this time",
+            S::RcptTo,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // Guard: a recipient count without an IP limit stays the message's.
+        (
+            "452 4.5.3 Too many recipients",
+            S::RcptTo,
+            C::TooManyRecipients,
+            T,
+            Scope::Message,
+        ),
+    ]);
+}

@@ -169,7 +169,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
                  "does not resolve to", "hostname does not match", "failed ptr", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
                  "helo is dynamic", "relay via isp", "relay via your isp", "use {your|the} smtp relay", "relay through your isp", "dynamic ip space", "dynamic address", "ip must resolve",
-                 "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool", "dynamic-looking", "generic hostname", "generic-looking", "looks dynamic", "looks generic", "residential address", "residential connections", "residential network", "cannot resolve your address", "can't resolve your address", "unable to resolve your address"])
+                 "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool", "dynamic-looking", "generic hostname", "generic-looking", "looks dynamic", "looks generic", "residential address", "residential connections", "residential network", "cannot resolve your address", "can't resolve your address", "unable to resolve your address",
+                 "{cannot|could not|unable to} determine {your|the remote|remote|client} {address|hostname|host name}"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -215,7 +216,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "daily relay quota",
             "sending quota",
             "{send|relay} quota", "send limit {reached|hit}", "{email|mail|sending|send|message|monthly|daily|hourly} allowance {reached|exceeded|used up|exhausted}", "{monthly|weekly|daily|hourly} {mail relay|relay|send|sending} limit",
-            "traffic quota",
+            "traffic quota", "{exceeded|reached|over} {our|the} {ip|per-ip} limit",
             // German, Spanish, Portuguese, Italian, French, Dutch, Polish, Russian for "too many messages"
             "zu viele nachrichten", "zu viele e-mails", "zu viele mails", "demasiados mensajes", "demasiados correos", "mensagens demais",
             "muitas mensagens", "troppi messaggi", "trop de messages", "trop de courriels", "te veel berichten", "zbyt wiele wiadomości",

@@ -736,7 +736,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the service is busy, shutting down or unavailable (Microsoft 4.7.500 'Server busy', Postfix/Exim 'Service unavailable')")
             .t(&["{server|system|host} is going down", "service unavailable", "service not available", "service currently unavailable", "service is unavailable", "currently unavailable",
                  "shutting down", "try again later, closing", "closing transmission channel", "queuing declined", "try another server",
-                 "service temporarily", "not available at this time", "maintenance",
+                 "service temporarily", "not available at this time", "maintenance", "{cannot|can't|unable to} {receive|accept} {mail|messages|email} at this time",
                  "server temporarily unavailable", "server is temporarily unavailable", "server currently unavailable", "server is currently unavailable",
                  "server closing connection", "temporarily shut down", "receiver shut down", "server {is |}offline", "serveroffline"])
             .ev(Evidence::GenericWording),
