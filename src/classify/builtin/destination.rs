@@ -170,7 +170,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "does not resolve to", "hostname does not match", "failed ptr", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
                  "helo is dynamic", "relay via isp", "relay via your isp", "use {your|the} smtp relay", "relay through your isp", "dynamic ip space", "dynamic address", "ip must resolve",
                  "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool", "dynamic-looking", "generic hostname", "generic-looking", "looks dynamic", "looks generic", "residential address", "residential connections", "residential network", "cannot resolve your address", "can't resolve your address", "unable to resolve your address",
-                 "{cannot|could not|unable to} determine {your|the remote|remote|client} {address|hostname|host name}"])
+                 "{cannot|could not|unable to} determine {the remote|remote|client} {address|hostname|host name}", "{cannot|could not|unable to} determine your {hostname|host name|ip address}"])
             .scope(Scope::Destination),
     );
     v.push(
