@@ -6129,6 +6129,34 @@ fn thirtieth_round_words_from_fresh30_and_one_recipients_scopes() {
     ]);
 }
 
+/// The same reply to the end of the data, naming one recipient, is scoped alike whether it
+/// arrives live, as a DSN's `Diagnostic-Code` or quoted in a Postfix bounce; a role
+/// address first stays the message's on every path.
+#[test]
+fn a_data_end_reply_naming_one_recipient_is_scoped_alike_on_every_path() {
+    let c = c();
+    let wire = "450 4.3.0 <user@example.org> System resource problem";
+    let live = c.classify(&reply(wire), S::DataEnd);
+    assert_eq!(live.scope, Scope::Recipient, "{live:?}");
+    for text in [
+        format!("smtp; {wire}"),
+        format!("host mx.example.org[192.0.2.1] said: {wire} (in reply to end of DATA command)"),
+    ] {
+        let v = c.classify_text(&text, S::DataEnd);
+        assert_eq!(
+            (v.category, v.scope, v.disposition),
+            (live.category, live.scope, live.disposition),
+            "{text}"
+        );
+    }
+    // The bounce names the stage itself.
+    let bounce =
+        format!("host mx.example.org[192.0.2.1] said: {wire} (in reply to end of DATA command)");
+    assert_eq!(c.classify_text(&bounce, S::Unknown).scope, Scope::Recipient);
+    let role = "host mx.example.org[192.0.2.1] said: 450 4.3.0 <postmaster@example.org> System resource problem (in reply to end of DATA command)";
+    assert_eq!(c.classify_text(role, S::Unknown).scope, Scope::Message);
+}
+
 /// The thirty-first round's words from the retired `fresh31/`. Every case gives another
 /// verdict on b2f197d (the previous main) except the marked guards.
 #[test]

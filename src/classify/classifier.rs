@@ -236,10 +236,7 @@ impl Classifier {
         }
         let joined = joined_text(reply);
         let (enh, inner) = live_codes(reply, &joined);
-        let mut c = self.decide(Some(code), enh, stage, &joined);
-        if stage == Stage::DataEnd {
-            c = one_recipients_data_end(c, reply.text_lines().next().unwrap_or_default());
-        }
+        let c = one_recipients_data_end(self.decide(Some(code), enh, stage, &joined), reply, stage);
         if reply.has_mixed_codes() {
             return mixed_codes(c, code);
         }
@@ -445,8 +442,12 @@ impl Classifier {
         } = *read;
         match (reply, code) {
             (Some(r), Some(c)) if c.is_positive() => positive(r, stage),
-            (Some(_), Some(c)) => {
-                let v = self.decide(code, enh, stage, text.as_bytes());
+            (Some(r), Some(c)) => {
+                let v = one_recipients_data_end(
+                    self.decide(code, enh, stage, text.as_bytes()),
+                    r,
+                    stage,
+                );
                 match inner {
                     Some(i) => inner_code_disagrees(v, c, i),
                     None => v,
@@ -1210,13 +1211,16 @@ fn scope_for(
 /// cause that is the message's own (its content, size, sender, a loop) and an address
 /// that reads as another's ([`opens_with_one_recipient`]) stay the message's, and a
 /// `421`'s connection scope stands.
-fn one_recipients_data_end(mut c: Classification, first_line: &[u8]) -> Classification {
-    if c.scope == Scope::Message
+/// Applied on both paths, to a live reply and to one found in bounce text, so the same
+/// reply is scoped alike however it arrives.
+fn one_recipients_data_end(mut c: Classification, reply: &Reply, stage: Stage) -> Classification {
+    if stage == Stage::DataEnd
+        && c.scope == Scope::Message
         && matches!(
             c.category,
             Some(Category::ServerError | Category::Network | Category::Dns | Category::Other)
         )
-        && opens_with_one_recipient(first_line)
+        && opens_with_one_recipient(reply.text_lines().next().unwrap_or_default())
     {
         c.scope = Scope::Recipient;
     }

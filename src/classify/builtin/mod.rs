@@ -139,6 +139,10 @@ const TXN: &[Stage] = &[
     S::Unknown,
 ];
 
+/// The transaction's stages once a recipient has been named (RCPT TO on), and text whose
+/// stage is unknown: where a reply can be about a recipient.
+const RCPT_ON: &[Stage] = &[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown];
+
 /// "No such user" wording (Postfix, Exim, Sendmail, qmail, Exchange, Gmail, Yahoo, iCloud,
 /// Proton, Mail.ru, QQ/163, Orange, Cisco, Lotus Domino): about the recipient, except at
 /// MAIL FROM where it is about our sender address.

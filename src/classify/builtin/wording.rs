@@ -567,7 +567,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "malformed recipient", "does not conform to rfc", "not a valid rfc 5321", "not a valid rfc5321", "invalid format",
                  "must specify a domain", "valid only as source", "address format", "missing domain part",
                  "{local-part|local part|domain name} too long", "imbalanced angle brackets", "address incomplete"])
-            .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown])
+            .at(RCPT_ON)
             // An address of this transaction: the recipient's at RCPT TO, else the message's.
             .scope(Scope::Message),
     );
@@ -658,7 +658,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.user_unknown", C::UserUnknown,
           "no such user or mailbox (Postfix, Exim, Sendmail, qmail, Exchange RecipientNotFound, Gmail NoSuchUser, Yahoo, iCloud, Proton, Mail.ru, QQ/163, Orange OFR_416, Cisco, Lotus Domino)")
             .t(USER_UNKNOWN)
-            .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown])
+            .at(RCPT_ON)
             .scope(Scope::Recipient),
     );
     v.push(
@@ -1016,7 +1016,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["{concurrent|parallel|simultaneous} deliveries {for|to} {this |}{user|mailbox}",
                  "too many concurrent {lmtp |}deliveries {for|to} {this |}{user|mailbox}", "too many {parallel|simultaneous} deliveries {for|to} this mailbox",
                  "{per-mailbox|mailbox} concurrency limit", "concurrent deliveries per mailbox"])
-            .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown])
+            .at(RCPT_ON)
             .scope(Scope::Recipient),
     );
     v.push(
