@@ -6204,3 +6204,61 @@ fn thirty_first_round_words_from_fresh31() {
         ),
     ]);
 }
+
+/// Words from `fresh32/`'s misses, read once it retired into tuning (round 32).
+#[test]
+fn thirty_second_round_words_from_fresh32() {
+    check_scoped(&[
+        // A listener that wants every connection authenticated asks for AUTH, whatever
+        // code it uses; it is not an unknown recipient.
+        (
+            "550 All SMTP connections must be authenticated",
+            S::RcptTo,
+            C::AuthRequired,
+            P,
+            Scope::Connection,
+        ),
+        // A failed lookup of our host's name is a reverse-DNS check of our host.
+        (
+            "450 4.7.1 Temporary lookup failure of hostname for connection to IP address 192.0.2.10",
+            S::RcptTo,
+            C::Reputation,
+            T,
+            Scope::Destination,
+        ),
+        // Refusing mail to the customers of a blocklist service is the operator's rule
+        // about that recipient, not a listing of our IP.
+        (
+            "554 5.7.1 <user@example.org>: Recipient address rejected: this server does not deliver mail to UCEProtect customers",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Recipient,
+        ),
+        // Guard: "too much spam" from our client host is our host's standing (the model
+        // decided it before; the retrained one no longer does, the words do now).
+        (
+            "554 5.7.1 <mx.example.net[192.0.2.10]>: Client host rejected: Too much spam",
+            S::RcptTo,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // Guard: a listing on the blocklist itself is still a listing.
+        (
+            "554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using dnsbl-1.uceprotect.net",
+            S::RcptTo,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
+        ),
+        // Guard: a temporary lookup failure of the receiver's own tables is its error.
+        (
+            "451 4.3.0 <user@example.org>: Temporary lookup failure",
+            S::RcptTo,
+            C::ServerError,
+            T,
+            Scope::Recipient,
+        ),
+    ]);
+}

@@ -434,6 +434,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["smtp auth needed", "authentication is needed", "authentication required", "authentication is required", "auth required", "authrequired", "requires authentication",
                  "must authenticate", "without authentication", "turn on smtp authentication", "unauthenticated senders",
                  "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
+                 "{connections|clients|sessions|users|senders} must be authenticated", "must be authenticated to {send|relay}",
                  "auth command first", "unauthenticated commands", "need auth", "kimlik doğrulama gerekli",
                  "unauthenticated session", "anonymous users are not allowed to send mail", "submission port", "must log in", "must login", "must be {signed|logged} in", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
@@ -992,7 +993,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "our host's or domain's standing said without the English 'reputation' (low trust, an IP not yet trusted, a history of unsolicited mail, excessive abuse reports, too many bounces from our server) or said in French, Spanish, Portuguese, Italian, Polish, Dutch, Russian, Chinese or Japanese: words from written probes, so plain wording, never against an unknown-user or bad-address enhanced code (a 5.1.1 that asks us to protect our reputation by removing the address is an unknown user); the English rule text.reputation stays destination-level without the veto, which real replies back (with it the tuning files lose a row)")
             .t(&["réputation", "reputación", "reputação", "reputazione", "reputacja", "reputatie", "репутац", "*信誉", "*信譽", "*声誉", "レピュテーション",
                  "has low trust", "{ip|host|server|network} {is |}not yet trusted", "history of unsolicited", "{excessive|too many} abuse reports",
-                 "too many bounces from your {server|ip|host|network}", "too many {users unknown|unknown users} from {this|your} {ip|host}"])
+                 "too many bounces from your {server|ip|host|network}", "too many {users unknown|unknown users} from {this|your} {ip|host}", "client host rejected: too much spam"])
             .enh("!*.1.0 !*.1.1 !*.1.2 !*.1.3 !*.1.6 !*.1.10")
             .scope(Scope::Destination),
     );
