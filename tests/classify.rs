@@ -6244,6 +6244,16 @@ fn thirty_second_round_words_from_fresh32() {
             P,
             Scope::Destination,
         ),
+        // Guard: an address that takes mail only from inside its organisation restricts
+        // that recipient (the model decided it before; the retrained one reads our
+        // sender, the words decide now).
+        (
+            "550 5.7.1 Mail from external senders to this internal-only list is rejected",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Recipient,
+        ),
         // Guard: a listing on the blocklist itself is still a listing.
         (
             "554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using dnsbl-1.uceprotect.net",

@@ -698,6 +698,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Recipient),
     );
     v.push(
+        r("text.internal_only_recipient", C::Policy,
+          "the recipient (an address, list or group) takes mail only from inside its organisation ('Mail from external senders to internal-only address rejected'): a restriction on that recipient")
+            .t(&["{internal-only|internal only} {address|addresses|recipient|recipients|mailbox|list|group}", "mail from external senders",
+                 "external senders are not {allowed|permitted|accepted}"])
+            .scope(Scope::Recipient),
+    );
+    v.push(
         r("text.allow_list", C::Policy,
           "the receiver takes mail only from senders on its allow-list (a recipient or domain accepting only authorised senders)")
             .t(&["whitelist", "whitelisted", "allowlist", "allowlisted", "allow list", "white list", "allowed senders", "only accepting mail from",
