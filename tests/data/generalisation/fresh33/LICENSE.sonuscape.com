@@ -1,0 +1,2 @@
+https://github.com/cymian/mouseless/issues/345 @ n/a : NOASSERTION
+Reply text quoted by a user in a public GitHub issue thread (GitHub Terms of Service; no separate licence stated for issue content). Only the short server reply is reproduced.
