@@ -6262,6 +6262,22 @@ fn thirty_second_round_words_from_fresh32() {
             P,
             Scope::Destination,
         ),
+        // Guard: a listing that mentions the blocklist's customers is still a listing.
+        (
+            "554 5.7.1 Blocked: your IP is listed by UCEPROTECT; uceprotect customers can pay for delisting",
+            S::RcptTo,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
+        ),
+        // Guard: a failed lookup of the recipient domain's host name is not about our host.
+        (
+            "451 4.3.0 Temporary lookup failure of hostname for recipient domain",
+            S::RcptTo,
+            C::ServerError,
+            T,
+            Scope::Recipient,
+        ),
         // Guard: a temporary lookup failure of the receiver's own tables is its error.
         (
             "451 4.3.0 <user@example.org>: Temporary lookup failure",

@@ -171,7 +171,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "helo is dynamic", "relay via isp", "relay via your isp", "use {your|the} smtp relay", "relay through your isp", "dynamic ip space", "dynamic address", "ip must resolve",
                  "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool", "dynamic-looking", "generic hostname", "generic-looking", "looks dynamic", "looks generic", "residential address", "residential connections", "residential network", "cannot resolve your address", "can't resolve your address", "unable to resolve your address",
                  "{cannot|could not|unable to} determine {the remote|remote|client} {address|hostname|host name}", "{cannot|could not|unable to} determine your {hostname|host name|ip address}",
-                 "lookup failure of {the |}{hostname|host name} for", "{hostname|host name} lookup failure for"])
+                 "lookup failure of {the |}{hostname|host name} for {the |}{connection|client|connecting}", "{hostname|host name} lookup failure for {the |}{connection|client|connecting}"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -370,7 +370,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.blocklist_boycott", C::Policy,
           "an operator's refusal of mail from or to the customers of a blocklist service ('configured to NOT deliver e-mails from UCEProtect customers'): a local rule about that sender or recipient, not a listing of our IP; before the blocklist rule, whose names it contains")
-            .t(&["uceprotect customers", "uceprotect protected", "uceprotect \"protected\"", "uses uceprotect"]),
+            .t(&["{from|to} uceprotect customers", "uceprotect {protected|\"protected\"} {senders|recipients}", "uses uceprotect, try reaching"]),
     );
     v.push(
         r("dnsbl.listed", C::Blocklisted,
