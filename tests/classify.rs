@@ -6288,3 +6288,59 @@ fn thirty_second_round_words_from_fresh32() {
         ),
     ]);
 }
+
+/// Words from `fresh33/`'s misses, read once it retired into tuning (round 33).
+#[test]
+fn thirty_third_round_words_from_fresh33() {
+    check_scoped(&[
+        // An address the receiver "could not resolve" under a bad-mailbox code is an
+        // unknown recipient, and permanent: not a passing DNS fault.
+        (
+            "554 5.1.1 bounced address: could not resolve address user@example.org",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        // A 553 to MAIL FROM with the undefined X.3.0 refuses our sender.
+        (
+            "553 5.3.0 <news@example.net>... SPAM REJECT",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        // A sender claiming the receiver's own domain from the internet is refused as
+        // our sender, the message's, even inside a recipient frame.
+        (
+            "554 5.7.1 <user@example.org>: Recipient address rejected: internal sender from the internet",
+            S::RcptTo,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.7.1 <user@example.org>: Recipient address rejected: mail refusé car émetteur interne depuis internet",
+            S::RcptTo,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        // Guard: a resolver failure without a mailbox code stays a passing DNS fault.
+        (
+            "451 4.4.3 could not resolve host mx.example.org",
+            S::RcptTo,
+            C::Dns,
+            T,
+            Scope::Recipient,
+        ),
+        // Guard: a 553 5.3.0 to RCPT TO is not about our sender.
+        (
+            "553 5.3.0 Mailbox unavailable, system error",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+    ]);
+}

@@ -447,6 +447,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
     }
 
     v.push(
+        r("rfc5321.553_mail_undefined_status", C::SenderRejected,
+          "553 to MAIL FROM with the undefined X.3.0: the sender's mailbox name is not allowed (RFC 5321 §4.2.2: a 553 is 'mailbox name not allowed'); the vague X.3.0 names no system fault (sendmail access maps' 'ERROR:553 5.3.0 … SPAM REJECT')")
+            .codes("553")
+            .enh("*.3.0")
+            .at(&[S::MailFrom]),
+    );
+    v.push(
         r(
             "rfc3463.x.3.0",
             C::ServerError,

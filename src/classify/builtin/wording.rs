@@ -203,6 +203,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .ev(Evidence::GenericWording),
     );
     v.push(
+        r("text.internal_sender_from_outside", C::SenderRejected,
+          "the envelope sender claims the receiver's own (internal) domain but the message arrives from the internet: an anti-spoofing rule on our sender (a French ministry's 'mail refusé car émetteur interne depuis internet'), the message's, whatever frame carries it")
+            .t(&["{emetteur|émetteur|expediteur|expéditeur} interne", "internal sender from {the |}{internet|outside}",
+                 "internal sender address from {the |}{internet|outside}", "{local|internal} sender {address |}from {an |}external {host|network|source}"])
+            .scope(Scope::Message),
+    );
+    v.push(
         r("text.sender_rejected", C::SenderRejected,
           "the envelope sender is refused (Postfix 'Sender address rejected: Domain not found' and its other words about the address itself, Exim sender verify, Exchange SenderFilterAgent)")
             .t(&[// Postfix's frame followed by words about the sender address itself: the address's own fault, not another cause
@@ -321,7 +328,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r(
             "text.dns",
             C::Dns,
-            "a resolver error that is not a definite 'no such domain'",
+            "a resolver error that is not a definite 'no such domain'; never against a bad-mailbox enhanced code (Amazon's '554 5.1.1 bounced address: could not resolve address' names an address that does not exist, not a passing DNS fault)",
         )
         .t(&[
             "name service error",
@@ -334,6 +341,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "resolver error", "resolver failure", "host lookup did not complete", "cannot resolve", "forward dns", "no dns entries",
             "hostname does not exist", "host name does not exist", "dns resolve error", "dns resolution", "connect to dns", "dns server*",
             "could not resolve", "unable to resolve", "can't resolve", "failed to resolve", "resolver timed out", "resolver timeout", "dns timed out", "nameserver timeout", "name resolution error", "domain resolution error"])
+        .enh("!*.1.1 !*.1.3 !*.1.6 !*.1.10")
         .disp(Disposition::Transient),
     );
     // Sender side (before the recipient wording: at MAIL FROM, "does not exist"
