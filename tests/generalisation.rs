@@ -393,7 +393,9 @@ fn system_kinds(file: &str) -> BTreeMap<String, String> {
 }
 
 /// Issue 14's targets on the held-out systems: category >= 90 %, scope >= 90 %,
-/// disposition >= 99 %. Not reached (`fresh33/`: 90.9 %, 90.9 %, 97.0 % on 33 rows, the
+/// disposition >= 99 %. Not reached (`fresh34/`: 84.4 %, 75.0 %, 100 % on 32 rows,
+/// disposition reached but not category or scope;
+/// `fresh33/`: 90.9 %, 90.9 %, 97.0 % on 33 rows, the
 /// first look at or above the category and scope targets, on a small set, with one
 /// disposition missed, a permanent refusal read as transient;
 /// `fresh32/`: 50.0 %, 33.3 %, 100 % on 12 rows, below
@@ -421,7 +423,7 @@ fn system_kinds(file: &str) -> BTreeMap<String, String> {
 /// `fresh14/`: 77.4 %, 74.2 %, 100 % on 31;
 /// `fresh13/`: 79.9 %, 84.3 %, 99.4 % on 159; `fresh12/`: 77.7 %, 84.7 %, 99.1 % on 229;
 /// `fresh11/`: 67.5 %, 81.5 %, 100 % on 151; `fresh10/`: 83.2 %, 87.3 %, 97.0 % on 197;
-/// every look pooled: 78.0 %, 83.7 %, 97.9 % on 6,668; BENCHMARKS.md has each set): run with
+/// every look pooled: 78.0 %, 83.6 %, 97.9 % on 6,700; BENCHMARKS.md has each set): run with
 /// `cargo test --test generalisation -- --ignored` to see how far.
 #[test]
 #[ignore = "issue 14's held-out targets are not reached yet; see BENCHMARKS.md"]
@@ -454,11 +456,11 @@ impl Floor {
     }
 }
 
-/// `fresh33/`'s one look (BENCHMARKS.md, "Thirty-second round"), at commit 546f918, against
-/// the adjudicated labels: 30 / 30 / 32 of 33.
+/// `fresh34/`'s one look (BENCHMARKS.md, "Thirty-third round"), at commit 833e1b3, against
+/// the adjudicated labels: 27 / 24 / 32 of 32.
 const HELDOUT_FLOOR: Floor = Floor {
-    cat: 30,
-    scope: 30,
+    cat: 27,
+    scope: 24,
     disp: 32,
 };
 
