@@ -6302,9 +6302,16 @@ fn thirty_third_round_words_from_fresh33() {
             P,
             Scope::Recipient,
         ),
-        // A 553 to MAIL FROM with the undefined X.3.0 refuses our sender.
+        // A 550 or 553 to MAIL FROM with the undefined X.3.0 refuses our sender.
         (
             "553 5.3.0 <news@example.net>... SPAM REJECT",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.3.0 <news@example.net>... SPAM REJECT",
             S::MailFrom,
             C::SenderRejected,
             P,

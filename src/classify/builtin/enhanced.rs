@@ -447,9 +447,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
     }
 
     v.push(
-        r("rfc5321.553_mail_undefined_status", C::SenderRejected,
-          "553 to MAIL FROM with the undefined X.3.0: the sender's mailbox name is not allowed (RFC 5321 §4.2.2: a 553 is 'mailbox name not allowed'); the vague X.3.0 names no system fault (sendmail access maps' 'ERROR:553 5.3.0 … SPAM REJECT')")
-            .codes("553")
+        r("rfc3463.x.3.0_mail", C::SenderRejected,
+          "X.3.0 other or undefined mail system status under a 550 or 553 to MAIL FROM: the undefined status names no system fault, the code refuses the sender mailbox (RFC 5321 §4.2.2; sendmail access maps' 'ERROR:553 5.3.0 … SPAM REJECT'), as X.1.0 does at MAIL FROM")
+            .codes("550 553")
             .enh("*.3.0")
             .at(&[S::MailFrom]),
     );
