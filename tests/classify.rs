@@ -6351,3 +6351,57 @@ fn thirty_third_round_words_from_fresh33() {
         ),
     ]);
 }
+
+/// The thirty-fourth round's words, from the misses of `fresh34/` (retired into tuning):
+/// Exim ACL texts a receiving server logged. A null-sender bounce refused as faked is a
+/// refusal of our (empty) sender, the message's; an ACL's words about our HELO argument
+/// (a bare address, the receiver's own host name, a bad name "given in HELO/EHLO") hold
+/// the destination, as every HELO check does, even when said to one recipient.
+#[test]
+fn thirty_fourth_round_words_from_fresh34() {
+    check_scoped(&[
+        (
+            "550 Faked bounce",
+            S::RcptTo,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Forged bounce message rejected",
+            S::RcptTo,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 HELO of bare IP: 192.0.2.10",
+            S::RcptTo,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550 HELO of systems hostname: mx.example.org",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550 Invalid domain or IP given in HELO/EHLO",
+            S::RcptTo,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        // Guard: an invalid domain said without HELO is still the recipient's domain.
+        (
+            "550 5.1.2 Invalid domain example.org",
+            S::RcptTo,
+            C::DomainNotFound,
+            P,
+            Scope::Recipient,
+        ),
+    ]);
+}

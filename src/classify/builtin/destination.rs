@@ -452,7 +452,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "our HELO/EHLO name is refused by the receiver's own access rule, not as malformed (Postfix check_helo_access 'Helo command rejected: Access denied', a HELO naming the receiver itself or a big provider, a deny list of HELO names): every message on this connection fails the same way")
             .t(&["helo command rejected: access denied", "host impersonating", "helo command rejected: impersonating", "own domain/hostname", "forged helo", "spoofed helo", "false helo",
                  "helo not allowed", "helo hostname is not allowed", "helo host name has been denied", "helo/ehlo blocked", "badhelo",
-                 "ip in {helo|your helo|ehlo|your ehlo}"])
+                 "ip in {helo|your helo|ehlo|your ehlo}",
+                 // an Exim ACL's own words for a HELO naming the receiving system itself
+                 "helo of {systems|system's|system|our|my|local} {hostname|host name|domain}"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -461,7 +463,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["helo command rejected: host not found", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
                  "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname", "not fully qualified", "helo mismatch",
                  "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be",
-                 "helo is not {an|a} fqdn", "helo domain must be", "fqdn in {helo|ehlo|helo/ehlo}", "helo must be {a|an} fqdn", "helo domain is not {a|an} fqdn"])
+                 "helo is not {an|a} fqdn", "helo domain must be", "fqdn in {helo|ehlo|helo/ehlo}", "helo must be {a|an} fqdn", "helo domain is not {a|an} fqdn",
+                 // Exim ACLs' words for a bare address literal or a bad name given as the HELO argument
+                 "helo of bare ip", "bare ip in {helo|ehlo}", "{domain|ip|hostname|host name|name} given in {helo|ehlo|helo/ehlo}"])
             .scope(Scope::Destination),
     );
     v.push(

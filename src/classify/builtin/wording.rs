@@ -220,7 +220,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "sender suppressed", "envelope sender", "return-path",
                  "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user",
                  "fake sender", "not owned by user", "absenderdomäne", "sender is not same as", "not same as smtp authenticate*", "does not match {the |your |}{authenticated|login|smtp auth} {user|username|account|identity}", "doesn't match {the |your |}{authenticated|login|smtp auth} {user|username|account|identity}", "mail from this address {is |}prohibited", "not allowed externally", "unauthenticated local mail", "absender {nicht zulässig|unbekannt}", "from domain not trusted", "domain name required for sender", "sender address must contain",
-                 "sender name is not valid", "bounces not accepted", "the from address", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
+                 "sender name is not valid", "bounces not accepted", "{faked|fake|forged|bogus} bounce", "the from address", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
                  "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid",
                  "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user",
                  "not authorized to use mail from", "not authorized to send from", "not allowed in header from", "callback failure", "callback failed", "bad null sender",
