@@ -50,6 +50,14 @@ def normalise(text):
     return ' '.join(t.split())
 
 
+def normalise_strict(text):
+    """`normalise` after dropping enhanced status codes (`5.1.1`, `(#4.3.0)`): from
+    `fresh35/` on, a reply that differs from an earlier one only by carrying (or not) an
+    enhanced code is a near-duplicate too (stock wording logged by an older server without
+    its enhanced code is not new wording)."""
+    return normalise(re.sub(r'\(?#?\b[245]\.\d{1,3}\.\d{1,3}\b\)?', ' ', text))
+
+
 def _order(name):
     """A set's place in the gathering order: fresh is 1, freshN is N."""
     suffix = name[len('fresh'):]
@@ -92,9 +100,10 @@ def check_set(name, counts=False):
             errors.append(f'{r["id"]}: reply identical to one in an earlier file or sisimai/crisp')
     # From fresh10/ on, near-duplicates of earlier wording are left out (src/design.md).
     if _order(name) >= 10:
-        near = {normalise(t) for t in known}
+        norm = normalise_strict if _order(name) >= 35 else normalise
+        near = {norm(t) for t in known}
         for r in rows:
-            if normalise(r['reply']) in near:
+            if norm(r['reply']) in near:
                 errors.append(f'{r["id"]}: reply is a near-duplicate of one in an earlier file or sisimai/crisp (neardup.py)')
     for e in errors:
         print(f'ERROR {name}:', e)
