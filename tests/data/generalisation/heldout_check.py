@@ -54,8 +54,10 @@ def normalise_strict(text):
     """`normalise` after dropping enhanced status codes (`5.1.1`, `(#4.3.0)`): from
     `fresh35/` on, a reply that differs from an earlier one only by carrying (or not) an
     enhanced code is a near-duplicate too (stock wording logged by an older server without
-    its enhanced code is not new wording)."""
-    return normalise(re.sub(r'\(?#?\b[245]\.\d{1,3}\.\d{1,3}\b\)?', ' ', text))
+    its enhanced code is not new wording), and an IPv6 address is masked like an IPv4 one."""
+    text = re.sub(r'\(?#?\b[245]\.\d{1,3}\.\d{1,3}\b\)?', ' ', text)
+    text = re.sub(r'(?i)(ipv6:)?\b(?=[0-9a-f:]*::|(?:[0-9a-f]{1,4}:){3})(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}\b', '192.0.2.1', text)
+    return normalise(text)
 
 
 def _order(name):
