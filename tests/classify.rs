@@ -6405,3 +6405,99 @@ fn thirty_fourth_round_words_from_fresh34() {
         ),
     ]);
 }
+
+/// The thirty-fifth round's words, from the misses of `fresh35/` (retired into tuning): a
+/// server's reply table and a Java MTA's built-in replies, short texts the basic code or the
+/// model had read as a protocol error or an outage. A blocklisting said at the greeting
+/// ("your IP is on a blacklist") is no longer outvoted by Orange's "Service refused" rule,
+/// which now needs Orange's own sentence.
+#[test]
+fn thirty_fifth_round_words_from_fresh35() {
+    check_scoped(&[
+        (
+            "451 out of allow RCPT numbers.",
+            S::Unknown,
+            C::TooManyRecipients,
+            T,
+            Scope::Message,
+        ),
+        (
+            "550 user is locked.",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "551 auth error.",
+            S::Auth,
+            C::AuthFailed,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "454 4.7.0 Connection lost to authentication server",
+            S::Auth,
+            C::ServerError,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "552 mail from invalid.",
+            S::Unknown,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "552 looping message.",
+            S::DataEnd,
+            C::Policy,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 attachment is too long.",
+            S::DataEnd,
+            C::MessageTooBig,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 openrelay check.",
+            S::Unknown,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "555 helohost error.",
+            S::MailFrom,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550 Service refused - your IP is on a blacklist",
+            S::Greeting,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "451 4.7.1 Service refused by local policy (rule 17). Please contact postmaster@example.org",
+            S::RcptTo,
+            C::Policy,
+            T,
+            Scope::Recipient,
+        ),
+        // Guard: Orange's own sentence still reads as Orange's refusal of our IP for now.
+        (
+            "421 4.2.0 Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR005_505 [505]",
+            S::Greeting,
+            C::Policy,
+            T,
+            Scope::Destination,
+        ),
+    ]);
+}

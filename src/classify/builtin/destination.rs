@@ -398,7 +398,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("orange.service_refused", C::Policy,
           "Orange/Wanadoo 'Service refusé, veuillez essayer plus tard' (OFR_999, OFR004_105, LPN…): the platform refuses our IP for now (Orange postmaster error codes)")
-            .t(&["service refuse", "service refused", "ofr_999", "ofr004_105"])
+            .t(&["service refuse. veuillez", "service refusé. veuillez", "service refused, please try later", "ofr_999", "ofr004_105"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -427,7 +427,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.reputation", C::Reputation,
           "low IP or domain reputation (Gmail 5.7.1 low reputation, Microsoft 4.7.650 IP reputation, Cisco SenderBase, Mimecast, Proofpoint)")
             .t(&["reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
-                 "bad reputation", "low reputation", "{domain|ip|ip address|server|host} has been associated with spam", "{appears|seems|suspected} to be an open relay", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
+                 "bad reputation", "low reputation", "{domain|ip|ip address|server|host} has been associated with spam", "{appears|seems|suspected} to be an open relay", "openrelay", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
                  "too many complaints", "high complaint", "due to complaints", "because of complaints", "complaints about", "history of sending", "sending history", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",
@@ -454,7 +454,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "helo not allowed", "helo hostname is not allowed", "helo host name has been denied", "helo/ehlo blocked", "badhelo",
                  "ip in {helo|your helo|ehlo|your ehlo}",
                  // an Exim ACL's own words for a HELO naming the receiving system itself
-                 "helo of {systems|system's|system|our|my|local} {hostname|host name|domain}"])
+                 "helo of {systems|system's|system|our|my|local} {hostname|host name|domain}", "helohost"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -512,4 +512,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
 #[rustfmt::skip]
 const TOO_MANY_RECIPIENTS: &[&str] = &["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients",
     "too many addresses", "too many envelope recipients", "too many recipient attempts", "multiple destination domains per transaction",
-    "recipients per message", "recipient limit reached", "recipients per connection", "recipients per connection limit reached", "{one|1} {alias|recipient|address} per transaction"];
+    "recipients per message", "recipient limit reached", "recipients per connection", "recipients per connection limit reached", "{one|1} {alias|recipient|address} per transaction",
+    // a server's own words for the number of RCPT commands it allows ("out of allow RCPT numbers")
+    "rcpt numbers", "number of rcpts"];

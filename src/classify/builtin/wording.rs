@@ -220,7 +220,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "sender suppressed", "envelope sender", "return-path",
                  "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user",
                  "fake sender", "not owned by user", "absenderdomäne", "sender is not same as", "not same as smtp authenticate*", "does not match {the |your |}{authenticated|login|smtp auth} {user|username|account|identity}", "doesn't match {the |your |}{authenticated|login|smtp auth} {user|username|account|identity}", "mail from this address {is |}prohibited", "not allowed externally", "unauthenticated local mail", "absender {nicht zulässig|unbekannt}", "from domain not trusted", "domain name required for sender", "sender address must contain",
-                 "sender name is not valid", "bounces not accepted", "{faked|fake|forged|bogus} bounce", "the from address", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
+                 "sender name is not valid", "bounces not accepted", "{faked|fake|forged|bogus} bounce", "mail from {is |}invalid", "the from address", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
                  "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid",
                  "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user",
                  "not authorized to use mail from", "not authorized to send from", "not allowed in header from", "callback failure", "callback failed", "bad null sender",
@@ -460,8 +460,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.auth_service_failed", C::ServerError,
-          "the receiver's authentication service failed for now (RFC 4954's 454 4.7.0 'Temporary authentication failure', 'authentication busy'): a temporary server failure, not refused credentials; its longer phrases outrank the AUTH rule's 'authentication failure'")
-            .t(&["temporary {authentication|auth} {failure|error}", "authentication {is |}busy"])
+          "the receiver's authentication service failed for now (RFC 4954's 454 4.7.0 'Temporary authentication failure', 'authentication busy', an internal authentication error, its link to the authentication server lost): a server failure, not refused credentials; its longer phrases outrank the AUTH rule's 'authentication failure' and the transport rule's 'connection lost'")
+            .t(&["temporary {authentication|auth} {failure|error}", "authentication {is |}busy", "internal {authentication|auth} error",
+                 // the receiver lost its own authentication back end
+                 "{connection|link} lost to {the |}{authentication|auth} server", "{authentication|auth} server {unavailable|unreachable|not available}"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -472,6 +474,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
         )
         .t(&[
             "authentication failed",
+            "authentication error",
+            "auth error",
             "authentication unsuccessful",
             "authentication temporarily blocked",
             "failed authentication",
@@ -622,7 +626,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked, or is an address nobody reads ('this alias is not monitored') (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
             .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
                  "disabled recipient", "recipient disabled", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
-                 "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
+                 "temporarily locked", "account is locked", "account locked", "{user|mailbox|recipient} is locked", "mailbox locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
                  "{mailbox|alias|user|recipient|distribution list} {is |}not active", "inactive user", "no longer in service", "no longer active", "domain not active", "domain is not active",
                  // German, Spanish, Portuguese, Italian, French, Polish, Russian
@@ -678,7 +682,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "recipsizelimit", "size limit", "mailsize limit", "databytes limit", "too large for", "mail too large", "message size", "exceeds size", "exceeded the size",
                  "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded",
                  "message is larger than", "larger than the current system limit", "larger than the maximum", "larger than allowed", "{message|mail|email} exceeds the permitted {size|length}", "permitted message size",
-                 "message is too long", "message length", "exceeded the allowed size", "exceeds limit of", "attachment too large",
+                 "message is too long", "message length", "exceeded the allowed size", "exceeds limit of", "attachment too large", "attachment {is |}too {long|big}",
                  "attachment is too large", "attachments too large", "length of data", "message exceeds", "maximum size", "size of the message", "max size of message"]),
     );
     v.push(
@@ -795,7 +799,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "a mail loop or too many hops (Received headers): not a network error; this message cannot be delivered as routed (RFC 5321 §6.3)")
             .t(&["too many hops", "hop count", "routing loop", "mail loop", "mailloop", "loop detected", "loops back", "loops to itself",
                  "appears to be looping", "forwarding loop", "possible loop", "too many received", "received headers", "received header fields",
-                 "exceeded 50 hops", "loop detection"])
+                 "exceeded 50 hops", "loop detection", "looping message", "message is looping"])
             .scope(Scope::Message),
     );
     v.push(
