@@ -6491,6 +6491,22 @@ fn thirty_fifth_round_words_from_fresh35() {
             T,
             Scope::Recipient,
         ),
+        // Guards: a syntax code keeps "MAIL FROM invalid" and "auth error" the command's
+        // form, not a refused sender or refused credentials.
+        (
+            "501 5.5.4 MAIL FROM invalid syntax",
+            S::MailFrom,
+            C::Protocol,
+            P,
+            Scope::Message,
+        ),
+        (
+            "501 5.5.2 Auth error: cannot decode response",
+            S::Auth,
+            C::Protocol,
+            P,
+            Scope::Connection,
+        ),
         // Guard: Orange's own sentence still reads as Orange's refusal of our IP for now.
         (
             "421 4.2.0 Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR005_505 [505]",

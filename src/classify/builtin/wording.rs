@@ -220,7 +220,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "sender suppressed", "envelope sender", "return-path",
                  "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user",
                  "fake sender", "not owned by user", "absenderdomäne", "sender is not same as", "not same as smtp authenticate*", "does not match {the |your |}{authenticated|login|smtp auth} {user|username|account|identity}", "doesn't match {the |your |}{authenticated|login|smtp auth} {user|username|account|identity}", "mail from this address {is |}prohibited", "not allowed externally", "unauthenticated local mail", "absender {nicht zulässig|unbekannt}", "from domain not trusted", "domain name required for sender", "sender address must contain",
-                 "sender name is not valid", "bounces not accepted", "{faked|fake|forged|bogus} bounce", "mail from {is |}invalid", "the from address", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
+                 "sender name is not valid", "bounces not accepted", "{faked|fake|forged|bogus} bounce", "the from address", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
                  "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid",
                  "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user",
                  "not authorized to use mail from", "not authorized to send from", "not allowed in header from", "callback failure", "callback failed", "bad null sender",
@@ -306,6 +306,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .codes("5xx")
             .at(&[S::RcptTo])
             .scope(Scope::Recipient),
+    );
+    v.push(
+        r("text.mail_from_invalid", C::SenderRejected,
+          "'mail from invalid' said with a refusal code (550-554) and no syntax enhanced code: the receiver refuses our envelope sender; a 501 or an X.5.x code says the MAIL command's syntax instead, which the protocol rules read")
+            .t(&["mail from {is |}invalid"])
+            .codes("550 551 552 553 554")
+            .enh("!*.5.*")
+            .scope(Scope::Message),
     );
     v.push(
         r("text.domain_not_found", C::DomainNotFound,
@@ -452,6 +460,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "autenticação necessária", "autenticação obrigatória", "autenticazione richiesta", "требуется авторизация", "требуется аутентификация", "需要身份验证", "需要认证", "認証が必要", "wymagane uwierzytelnienie", "authenticatie vereist"]),
     );
     v.push(
+        r("text.auth_error", C::AuthFailed,
+          "a bare 'auth error' from the receiver (a server's reply table: '551 auth error.'): our login was refused; never under a syntax enhanced code (X.5.x), where it is the AUTH command's form, not our credentials")
+            .t(&["auth error"])
+            .enh("!*.5.*"),
+    );
+    v.push(
         r("text.upstream_auth_failed", C::ServerError,
           "a relay's own login to the service behind it failed ('upstream authentication failure'): the receiver's trouble, not our AUTH; before the AUTH rule, whose phrase it contains")
             .t(&["upstream authentication failure", "upstream authentication failed", "upstream auth failure", "upstream auth failed",
@@ -474,8 +488,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
         )
         .t(&[
             "authentication failed",
-            "authentication error",
-            "auth error",
             "authentication unsuccessful",
             "authentication temporarily blocked",
             "failed authentication",
@@ -626,7 +638,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked, or is an address nobody reads ('this alias is not monitored') (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
             .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
                  "disabled recipient", "recipient disabled", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
-                 "temporarily locked", "account is locked", "account locked", "{user|mailbox|recipient} is locked", "mailbox locked", "deactivated", "not activated", "account closed", "account expired",
+                 "temporarily locked", "account is locked", "account locked", "{user|recipient} is locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
                  "{mailbox|alias|user|recipient|distribution list} {is |}not active", "inactive user", "no longer in service", "no longer active", "domain not active", "domain is not active",
                  // German, Spanish, Portuguese, Italian, French, Polish, Russian
