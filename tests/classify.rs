@@ -6443,6 +6443,13 @@ fn thirty_fifth_round_words_from_fresh35() {
             Scope::Destination,
         ),
         (
+            "454 4.7.0 Authentication server unavailable",
+            S::Auth,
+            C::ServerError,
+            T,
+            Scope::Destination,
+        ),
+        (
             "552 mail from invalid.",
             S::Unknown,
             C::SenderRejected,

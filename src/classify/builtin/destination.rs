@@ -500,7 +500,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.too_many_recipients", C::TooManyRecipients,
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
             .t(TOO_MANY_RECIPIENTS)
-            .t(&["number of rcpt to commands", "number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded",
+            .t(&["number of rcpt to commands", "number of recipients", "recipients allowed", "multiple recipients", "total of rcpts", "recipients exceeded",
                  "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient", "max rcpt", "multiple to addresses", "only one to address", "only one to email", "only have one recipient",
                  "too many recipient address*", "too many {cc|bcc|to} recipients"])
             .scope(Scope::Message),
