@@ -6524,3 +6524,87 @@ fn thirty_fifth_round_words_from_fresh35() {
         ),
     ]);
 }
+
+/// The thirty-sixth round's words, from the misses of `fresh36/` (retired into tuning): two
+/// bounce-classification tables' example replies. A `552` at RCPT that says the recipient's
+/// storage is full is a full mailbox, not too many recipients; "no longer exists", broken
+/// English "no exist" and "not a member of domain" name an unknown address; "account
+/// inactive" a disabled one; "invalid structure" a malformed message; "not handled by this
+/// system" a domain this host does not take mail for.
+#[test]
+fn thirty_sixth_round_words_from_fresh36() {
+    check_scoped(&[
+        (
+            "552 user storage full",
+            S::RcptTo,
+            C::MailboxFull,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "554 5.0.0 the address no longer exists",
+            S::Unknown,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "451 path no exist",
+            S::Unknown,
+            C::UserUnknown,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "550 Sorry, user not a member of domain example.org",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 <bob@example.org>: account inactive",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "552 invalid structure",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 message rejected: invalid structure",
+            S::Unknown,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "553 5.0.0 not handled by this system",
+            S::Unknown,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        // Guards: at MAIL FROM "no longer exists" is our sender's address; the system's
+        // own storage is still a server resource, not a recipient's mailbox.
+        (
+            "553 sender address no longer exists",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "452 4.3.1 system storage full",
+            S::RcptTo,
+            C::ServerError,
+            T,
+            Scope::Recipient,
+        ),
+    ]);
+}

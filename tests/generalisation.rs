@@ -3,7 +3,7 @@
 //! set. Held-out sets rotate (design.md, "Held-out sets rotate"): each is measured once,
 //! its figure recorded in BENCHMARKS.md, then it joins the tuning files
 //! (`common::TUNING_FILES`: `replies.jsonl`, whose first held-out part was `heldout.txt`,
-//! then `fresh/`, `fresh2/` and so on up to `fresh35/`); the held-out set now is
+//! then `fresh/`, `fresh2/` and so on up to `fresh36/`); the held-out set now is
 //! `common::HELDOUT_FILE`.
 //!
 //! - `tuning_split`: every tuning row, and each retired part on its own. Run with

@@ -162,6 +162,9 @@ const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "is not known he
     // Microsoft 365 directory-based edge blocking: the recipient is not in the directory
     "recipient address rejected: access denied", "is no longer valid", "address not found",
     "not a valid address", "is not a valid address",
+    // fresh36: "Recipient address no longer exists", broken English "user path no exist",
+    // "User not a member of domain"
+    "{address|recipient|user|mailbox|account} no longer exists", "{user|path|mailbox|recipient|address} no exist", "not a member of domain",
     // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
     "destinataire inconnu", "adresse inconnue", "benutzer unbekannt", "empfänger unbekannt", "unbekannter empfänger", "unbekannter benutzer",
     "usuario desconocido", "usuario no existe", "{usuário|usuario} não encontrado", "usuario no encontrado", "utente sconosciuto", "utente inesistente", "destinatario inesistente", "indirizzo inesistente",

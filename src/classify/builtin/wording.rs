@@ -44,7 +44,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "{message|content|message content} could not be parsed", "malformed mail header*", "no valid headers",
                  "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message", "headers contain invalid",
-                 "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "mime structure exceeds", "{required|missing} mime headers", "media not supported", "unknown content type", "message too small", "expected exactly one from"]),
+                 "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "mime structure exceeds", "{required|missing} mime headers", "media not supported", "invalid structure", "unknown content type", "message too small", "expected exactly one from"]),
     );
     v.push(
         r("text.from_domain_format", C::ContentFormat,
@@ -440,7 +440,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("rcpt.domain_not_served", C::RelayDenied,
           "at RCPT TO, a recipient domain this host does not take mail for ('not our domain', 'only accepts mail for example.org', 'invalid recipient domain'); at MAIL FROM the same words are about our sender")
             .t(&["not our domain", "domain not handled", "recipient domain not accepted", "invalid recipient domain", "recipient is to the wrong domain", "only accepts {mail|emails|e-mails|messages} for",
-                 "not served by this {gateway|server|host|relay|system}",
+                 "not served by this {gateway|server|host|relay|system}", "not handled by this {gateway|server|host|relay|system}",
                  "not a recipient on this server", "{recipient |no such |}domain not configured", "domain is not configured", "recipient domain not local"])
             .at(&[S::RcptTo, S::Unknown]),
     );
@@ -603,7 +603,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["disk allotment", "mbox would overflow", "mailbox would overflow", "mailbox full", "mailbox is full", "mailbox quota", "over quota", "overquota*", "quota exceeded", "*quotaexceeded*", "exceeded storage", "{exceed|exceeds|exceeded} {its|their|your|the} allotted {space|storage}",
                  "disk quota", "out of storage space", "inbox is full", "user is over quota", "quota violation", "mailbox size limit", "mailbox limit",
                  "blocks limit exceeded", "inode limit exceeded", "storage allocation", "exceeds quota", "exceeded quota", "mailbox has exceeded",
-                 "mailboxfull", "full mailbox", "not enough storage", "storage is full", "quota reached", "over its quota", "over the quota",
+                 "mailboxfull", "full mailbox", "{recipient|mailbox|user} storage full", "not enough storage", "storage is full", "quota reached", "over its quota", "over the quota",
                  "overquotatemp", "overquotaperm", "not have enough space", "mailbox has reached", "inbox has reached", "inbox is at capacity", "mailbox is at capacity", "maximum mailbox size", "postfach voll", "boite pleine", "insufficient storage for the user",
                  // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
                  "boîte pleine", "boite aux lettres pleine", "boîte aux lettres pleine", "quota depasse", "quota dépassé", "postfach ist voll", "mailbox voll",
@@ -646,7 +646,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
                  "compte désactivé", "compte desactive", "compte suspendu", "konto zablokowane", "konto nieaktywne", "*щик заблокирован",
                  "*щик отключен", "*ккаунт заблокирован", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
-                 "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked", "address no longer in use", "closed mailbox", "account is no longer valid", "account has been blocked"])
+                 "boite du destinataire archivee", "account inactive", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked", "address no longer in use", "closed mailbox", "account is no longer valid", "account has been blocked"])
             .scope(Scope::Recipient),
     );
     v.push(
