@@ -333,6 +333,11 @@ fn leave_one_set_out() {
         margin: env("MARGIN", f64::from(CHOSEN_GATE.margin)) as i32,
     };
     let (mut led_all, mut gated_all) = (Score::default(), Score::default());
+    let off = Classifier::builtin().with_model(false);
+    let mut off_all = Score::default();
+    // Where the gated model decided: how often its scope was right, and how often the
+    // scope the rules alone gave would have been (with the model's category).
+    let (mut decided, mut model_scope, mut rules_scope) = (0usize, 0usize, 0usize);
     for (i, (name, held)) in sets.iter().enumerate().skip(1) {
         let others: Vec<GRow> = sets
             .iter()
@@ -346,7 +351,16 @@ fn leave_one_set_out() {
         let (mut l, mut g) = (Score::default(), Score::default());
         for r in held {
             l.add(r, &r.classify(&led));
-            g.add(r, &r.classify(&gated));
+            let v = r.classify(&gated);
+            g.add(r, &v);
+            let o = r.classify(&off);
+            off_all.add(r, &o);
+            if v.rule == "model.category" {
+                let cat = v.category.unwrap_or(Category::Other);
+                decided += 1;
+                model_scope += usize::from(r.scope_ok(cat, v.scope));
+                rules_scope += usize::from(r.scope_ok(cat, o.scope));
+            }
         }
         println!("{name}: model-led {}", l.line());
         println!("{name}: gated {}", g.line());
@@ -355,6 +369,10 @@ fn leave_one_set_out() {
     }
     println!("all sets: model-led {}", led_all.line());
     println!("all sets: gated {}", gated_all.line());
+    println!("all sets: model off {}", off_all.line());
+    println!(
+        "where the gated model decided ({decided} rows): its scope right on {model_scope}, the rules' own scope on {rules_scope}"
+    );
     assert!(
         gated_all.cat >= led_all.cat,
         "the gate does better than the model alone"

@@ -1256,7 +1256,24 @@ fn opens_with_one_recipient(line: &[u8]) -> bool {
     let says_other = [&b"sender"[..], b"from", b"message-id", b"message id", b"@"]
         .iter()
         .any(|w| after.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w)));
-    !role && !says_other
+    !role && !says_other && !reads_as_message_id(local)
+}
+
+/// Whether an address's local part reads as a Message-ID's rather than a mailbox's:
+/// long and mostly digits (`20261208101500.4F2A1@host`, `1733650000.12345.678@host`), a
+/// UUID (five hyphen-separated hex groups), or a `$` (Sendmail's ids). Mailbox names are
+/// short words (`bob`, `j.doe42`, `sales+eu`).
+fn reads_as_message_id(local: &[u8]) -> bool {
+    let digits = local.iter().filter(|b| b.is_ascii_digit()).count();
+    let long_and_numeric =
+        local.len() >= 16 && digits.saturating_mul(10) >= local.len().saturating_mul(4);
+    let groups: Vec<&[u8]> = local.split(|&b| b == b'-').collect();
+    let uuid = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8usize, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.iter().all(u8::is_ascii_hexdigit));
+    long_and_numeric || uuid || local.contains(&b'$')
 }
 
 /// What the classifier reads from a live (non-positive) reply: its code, its enhanced
@@ -1493,6 +1510,47 @@ fn mixed_codes(c: Classification, code: ReplyCode) -> Classification {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A data-end reply that opens with a Message-ID is not one recipient's result: the
+    /// id's long numeric, UUID or `$` local part is not read as a mailbox.
+    #[test]
+    fn a_message_id_is_not_a_recipient() {
+        for line in [
+            &b"<20261208101500.4F2A1C@mail.example.org> temporary failure"[..],
+            b"<1733650000.12345.678@example.org> System resource problem",
+            b"<5f0c1e2a-9b7d-4c3e-8a1f-2b3c4d5e6f70@example.org> queue error",
+            b"<202612081015.4B8AF$x1@example.org> local error",
+        ] {
+            assert!(
+                !opens_with_one_recipient(line),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+        for line in [
+            &b"<bob@example.org> System resource problem"[..],
+            b"<j.doe42@example.org> temporary failure",
+            b"<sales+eu-2026@example.org> local error",
+            b"<firstname.lastname1990@example.org> queue error",
+        ] {
+            assert!(
+                opens_with_one_recipient(line),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+        let c = Classifier::builtin();
+        let id = c.classify_text(
+            "451 4.3.0 <20261208101500.4F2A1C@mail.example.org> temporary failure",
+            Stage::DataEnd,
+        );
+        let rcpt = c.classify_text(
+            "451 4.3.0 <bob@example.org> temporary failure",
+            Stage::DataEnd,
+        );
+        assert_eq!(id.scope, Scope::Message);
+        assert_eq!(rcpt.scope, Scope::Recipient);
+    }
 
     /// Pruning (skipping vague rules that cannot decide) never changes a verdict: on
     /// every reply of the repository's corpora, at every stage, the winner with pruning
