@@ -393,7 +393,9 @@ fn system_kinds(file: &str) -> BTreeMap<String, String> {
 }
 
 /// Issue 14's targets on the held-out systems: category >= 90 %, scope >= 90 %,
-/// disposition >= 99 %. Not reached (`fresh36/`: 85.3 %, 85.3 %, 97.3 % on 75 rows;
+/// disposition >= 99 %. Not reached (`fresh37/`: 73.6 %, 83.0 %, 100 % on 53 rows,
+/// disposition reached but not category or scope;
+/// `fresh36/`: 85.3 %, 85.3 %, 97.3 % on 75 rows;
 /// `fresh35/`: 75.2 %, 86.8 %, 100 % on 121 rows,
 /// disposition reached but not category or scope;
 /// `fresh34/`: 84.4 %, 75.0 %, 100 % on 32 rows,
@@ -426,7 +428,7 @@ fn system_kinds(file: &str) -> BTreeMap<String, String> {
 /// `fresh14/`: 77.4 %, 74.2 %, 100 % on 31;
 /// `fresh13/`: 79.9 %, 84.3 %, 99.4 % on 159; `fresh12/`: 77.7 %, 84.7 %, 99.1 % on 229;
 /// `fresh11/`: 67.5 %, 81.5 %, 100 % on 151; `fresh10/`: 83.2 %, 87.3 %, 97.0 % on 197;
-/// every look pooled: 78.0 %, 83.7 %, 97.9 % on 6,896; BENCHMARKS.md has each set): run with
+/// every look pooled: 78.0 %, 83.7 %, 97.9 % on 6,949; BENCHMARKS.md has each set): run with
 /// `cargo test --test generalisation -- --ignored` to see how far.
 #[test]
 #[ignore = "issue 14's held-out targets are not reached yet; see BENCHMARKS.md"]
@@ -459,12 +461,12 @@ impl Floor {
     }
 }
 
-/// `fresh36/`'s one look (BENCHMARKS.md, "Thirty-fifth round"), at commit fc96912, against
-/// the adjudicated labels: 64 / 64 / 73 of 75.
+/// `fresh37/`'s one look (BENCHMARKS.md, "Thirty-sixth round"), at commit 4d8bd1c, against
+/// the gatherers' labels: 39 / 44 / 53 of 53.
 const HELDOUT_FLOOR: Floor = Floor {
-    cat: 64,
-    scope: 64,
-    disp: 73,
+    cat: 39,
+    scope: 44,
+    disp: 53,
 };
 
 /// The probe sets (tests/data/probes: replies written to find blind spots, not real, so
